@@ -183,9 +183,11 @@ def _backup_path(path: Path) -> Path:
 
 def _replace_folder(staging: Path, path: Path) -> None:
     backup = _backup_path(path)
-    shutil.rmtree(backup, ignore_errors=True)
     if path.exists():
+        shutil.rmtree(backup, ignore_errors=True)
         os.rename(path, backup)
+    # Without `path`, a backup left by an interrupted save is the only complete
+    # copy, so it is removed only after the new bundle is in place.
     os.rename(staging, path)
     shutil.rmtree(backup, ignore_errors=True)
 
@@ -285,49 +287,116 @@ def _load_keras_model(file: Path, folder: Path):
 # ----------------------------------------------------------------- decoder
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * np.tanh(0.5 * x) + 0.5  # equal to 1 / (1 + e^-x), and never overflows
-
-
 class Decoder:
     """Run the trained LSTM one step at a time in NumPy.
 
     The state is a list of (h, c) pairs, one per layer, each of shape
     (batch, units). One step costs one matrix product per layer for the
-    recurrent input, and one for the logits. The first layer's input product
-    is looked up: its `embedding @ kernel + bias` is precomputed per token.
+    recurrent input, one more per layer above the first for its input, and
+    one for the logits, so the cost of a token does not depend on the length
+    of the text before it. The first layer's input product is looked up: its
+    `embedding @ kernel + bias` is precomputed per token.
+
+    The gate columns are stored as (i, f, o, g), not Keras's (i, f, g, o),
+    and the i, f, o columns are halved. Then one tanh over the whole row
+    gives every gate, because sigmoid(x) = 0.5 * tanh(x / 2) + 0.5, and
+    halving a float is exact.
     """
 
     def __init__(self, model, config: ModelConfig):
         self.config = config
-        embeddings = model.get_layer("embedding").get_weights()[0]
-        self.layers = []
+        units = config.units
+        order = np.r_[0 : 2 * units, 3 * units : 4 * units, 2 * units : 3 * units]
+        scale = np.ones(4 * units, np.float32)
+        scale[: 3 * units] = 0.5
+
+        def arrange(weights):
+            return np.ascontiguousarray(weights.astype(np.float32)[..., order] * scale)
+
+        embeddings = model.get_layer("embedding").get_weights()[0].astype(np.float32)
+        self.kernels, self.recurrent_kernels, self.biases = [], [], []
         for index in range(config.layers):
             kernel, recurrent_kernel, bias = model.get_layer(f"lstm_{index}").get_weights()
-            self.layers.append((kernel.astype(np.float32), recurrent_kernel.astype(np.float32), bias.astype(np.float32)))
-        kernel, _, bias = self.layers[0]
-        self.input_table = (embeddings.astype(np.float32) @ kernel + bias).astype(np.float32)  # (vocab, 4 * units)
-        self.logit_kernel, self.logit_bias = (w.astype(np.float32) for w in model.get_layer("logits").get_weights())
+            self.kernels.append(arrange(kernel))  # (inputs, 4 * units)
+            self.recurrent_kernels.append(arrange(recurrent_kernel))  # (units, 4 * units)
+            self.biases.append(arrange(bias))  # (4 * units,)
+        self.input_table = embeddings @ self.kernels[0] + self.biases[0]  # (vocab, 4 * units)
+        logit_kernel, logit_bias = model.get_layer("logits").get_weights()
+        self.logit_kernel = np.ascontiguousarray(logit_kernel.astype(np.float32))  # (units, vocab)
+        self.logit_bias = logit_bias.astype(np.float32)  # (vocab,)
+
+    @property
+    def vocab_size(self) -> int:
+        return self.logit_bias.shape[0]
 
     def initial_state(self, batch: int) -> list[tuple[np.ndarray, np.ndarray]]:
         zeros = np.zeros((batch, self.config.units), np.float32)
-        return [(zeros, zeros) for _ in self.layers]
+        return [(zeros, zeros) for _ in range(self.config.layers)]
 
-    def step(self, token_ids: np.ndarray, state):
-        """Feed one token per row; return logits (batch, vocab) and the new state."""
+    def step(self, token_ids, state, with_logits: bool = True):
+        """Feed one token per row; return logits (batch, vocab) and the new state.
+
+        The logits are None when `with_logits` is false, which saves their
+        product while a prompt is fed. The arrays of `state` are never
+        modified, so a caller may keep the old state.
+        """
         new_state = []
-        for index, (kernel, recurrent_kernel, bias) in enumerate(self.layers):
-            h, c = state[index]
+        for index, (h, c) in enumerate(state):
+            z = h @ self.recurrent_kernels[index]  # (batch, 4 * units)
             if index == 0:
-                z = self.input_table[token_ids] + h @ recurrent_kernel  # (batch, 4 * units)
+                z += self.input_table[token_ids]
             else:
-                z = x @ kernel + h @ recurrent_kernel + bias
-            i, f, g, o = np.split(z, 4, axis=1)  # Keras's gate order
-            c = _sigmoid(f) * c + _sigmoid(i) * np.tanh(g)
-            h = _sigmoid(o) * np.tanh(c)
+                z += x @ self.kernels[index]
+                z += self.biases[index]
+            h, c = self._gates(z, c)
             new_state.append((h, c))
             x = h
-        return x @ self.logit_kernel + self.logit_bias, new_state
+        if not with_logits:
+            return None, new_state
+        logits = x @ self.logit_kernel
+        logits += self.logit_bias
+        return logits, new_state
+
+    def _gates(self, z: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        units = self.config.units
+        np.tanh(z, out=z)
+        sigmoids = z[:, : 3 * units]  # i, f, o, from the halved columns
+        sigmoids *= 0.5
+        sigmoids += 0.5
+        c = z[:, units : 2 * units] * c
+        c += z[:, :units] * z[:, 3 * units :]
+        h = np.tanh(c)
+        h *= z[:, 2 * units : 3 * units]
+        return h, c
+
+    def prefill(self, prompts: list[list[int]]):
+        """Feed whole prompts; return the logits after each one's last token, and the state.
+
+        Prompts of different lengths are aligned at their ends. A row keeps
+        its zero state until its own prompt starts, so each row ends exactly
+        as if its prompt had been fed alone.
+        """
+        lengths = np.array([len(prompt) for prompt in prompts])
+        if not len(prompts) or lengths.min() < 1:
+            raise ValueError("prefill needs at least one prompt, and no empty prompt")
+        longest = int(lengths.max())
+        tokens = np.zeros((len(prompts), longest), np.int64)
+        for row, prompt in enumerate(prompts):
+            tokens[row, longest - len(prompt) :] = prompt
+        starts = longest - lengths
+        state = self.initial_state(len(prompts))
+        for position in range(longest):
+            last = position == longest - 1
+            logits, new_state = self.step(tokens[:, position], state, with_logits=last)
+            started = (starts <= position)[:, None]  # (batch, 1)
+            if started.all():
+                state = new_state
+            else:
+                state = [
+                    (np.where(started, h, h0), np.where(started, c, c0))
+                    for (h, c), (h0, c0) in zip(new_state, state)
+                ]
+        return logits, state
 
 
 # ---------------------------------------------------------------- sampling
@@ -368,44 +437,294 @@ class SamplingOptions:
         return self
 
 
-def _filter_logits(logits: np.ndarray, options: SamplingOptions) -> np.ndarray:
-    """Keep the top-k and top-p tokens of one row; the others become -inf."""
-    if options.top_k and options.top_k < logits.size:
-        cutoff = np.partition(logits, -options.top_k)[-options.top_k]
-        logits = np.where(logits < cutoff, -np.inf, logits)
-    if options.top_p < 1.0:
-        order = np.argsort(-logits)
-        probabilities = np.exp(logits[order] - logits[order[0]])
-        cumulative = np.cumsum(probabilities / probabilities.sum())
-        keep = np.searchsorted(cumulative, options.top_p) + 1  # smallest prefix reaching top_p
-        logits = logits.copy()
-        logits[order[keep:]] = -np.inf
-    return logits
-
-
-def choose_token(logits: np.ndarray, options: SamplingOptions, reply_ids: list[int], rng) -> int:
-    """Pick the next token of one row: mask, penalise, then argmax or sample."""
-    logits = logits.astype(np.float64)  # a private copy, in double precision for the softmax
-    logits[list(NEVER_GENERATED)] = -np.inf
-    if not reply_ids:
-        logits[END_ID] = -np.inf  # a reply has at least one token
-    if options.repetition_penalty != 1.0 and reply_ids:
-        seen = np.unique(reply_ids)
-        penalised = logits[seen]
-        logits[seen] = np.where(penalised > 0, penalised / options.repetition_penalty, penalised * options.repetition_penalty)
-    if options.temperature == 0.0:
-        return int(np.argmax(logits))
-    logits = _filter_logits(logits / options.temperature, options)
-    probabilities = np.exp(logits - logits.max())
-    probabilities /= probabilities.sum()
-    return int(rng.choice(probabilities.size, p=probabilities))
-
-
 def _make_rng(seed: int) -> np.random.Generator:
     return np.random.default_rng(None if seed < 0 else seed)
 
 
+NUCLEUS_POOL = 64  # candidates sorted first when top_k keeps every token
+# A slice masks the special ids faster than a list, and they are the first ids.
+_NEVER_GENERATED_COLUMNS = slice(0, 3) if NEVER_GENERATED == (0, 1, 2) else list(NEVER_GENERATED)
+
+
+class SamplingBatch:
+    """The sampling controls of a batch as arrays, one entry per row.
+
+    The values that sample_tokens derives from them are computed here once,
+    because the rows change far less often than the tokens.
+    """
+
+    def __init__(self, temperature, top_k, top_p, repetition_penalty, vocab_size: int):
+        self.vocab_size = vocab_size
+        self.temperature = np.asarray(temperature, np.float32)  # (batch,); 0 for greedy
+        self.top_k = np.minimum(np.asarray(top_k, np.int64), vocab_size)  # (batch,); vocab_size keeps all
+        self.top_p = np.asarray(top_p, np.float32)  # (batch,)
+        self.repetition_penalty = np.asarray(repetition_penalty, np.float32)  # (batch,)
+
+        self.greedy = self.temperature == 0.0
+        self.all_greedy = bool(self.greedy.all())
+        self.any_greedy = bool(self.greedy.any())
+        self.inverse_temperature = (1.0 / np.where(self.greedy, 1.0, self.temperature))[:, None]  # (batch, 1)
+        self.keep_all = (self.top_k >= vocab_size) & ~self.greedy
+        self.any_keep_all = bool(self.keep_all.any())
+        self.penalised = bool((self.repetition_penalty != 1.0).any())
+        self.rows = np.arange(len(self.temperature))
+        needed = np.where(self.keep_all, min(NUCLEUS_POOL, vocab_size), self.top_k)[~self.greedy]
+        self.width = int(needed.max()) if len(needed) else 1  # candidates sorted per row
+        self.last_kept = np.minimum(self.top_k, self.width) - 1  # (batch,) column of the top_k-th candidate
+        self.top_k_is_width = bool((self.last_kept == self.width - 1).all())
+
+    @classmethod
+    def from_options(cls, options: list[SamplingOptions], vocab_size: int) -> "SamplingBatch":
+        return cls(
+            [item.temperature for item in options],
+            [item.top_k or vocab_size for item in options],
+            [item.top_p for item in options],
+            [item.repetition_penalty for item in options],
+            vocab_size,
+        )
+
+    def _fields(self):
+        return (self.temperature, self.top_k, self.top_p, self.repetition_penalty)
+
+    def select(self, rows) -> "SamplingBatch":
+        return SamplingBatch(*(values[rows] for values in self._fields()), self.vocab_size)
+
+    def extend(self, other: "SamplingBatch") -> "SamplingBatch":
+        merged = (np.concatenate([mine, theirs]) for mine, theirs in zip(self._fields(), other._fields()))
+        return SamplingBatch(*merged, self.vocab_size)
+
+
+def sample_tokens(
+    logits: np.ndarray,
+    controls: SamplingBatch,
+    uniforms: np.ndarray,
+    seen: list[list[int]] | None = None,
+    allow_end: bool = True,
+) -> np.ndarray:
+    """Pick the next token of every row at once; return the ids, shape (batch,).
+
+    The steps, each done for all rows together: mask the special ids (and
+    `<end>` unless `allow_end`), apply the repetition penalty to each row's
+    `seen` ids, take the argmax for greedy rows, and for the others keep the
+    top_k tokens, then the smallest prefix of them whose probability reaches
+    top_p, and draw from it by inverting the cumulative sum at the row's
+    uniform number in [0, 1). A row's result does not depend on the other
+    rows, so a batched reply equals the same request decoded alone.
+    `logits` (batch, vocab) is overwritten.
+
+    NumPy's functions such as np.cumsum cost several microseconds more per
+    call than the array methods they wrap, so the methods are called here.
+    """
+    logits[:, _NEVER_GENERATED_COLUMNS] = -np.inf
+    if not allow_end:
+        logits[:, END_ID] = -np.inf
+    if seen is not None and controls.penalised:
+        _penalise_repeats(logits, controls.repetition_penalty, seen)
+    if controls.all_greedy:
+        return logits.argmax(axis=1)
+
+    rows = controls.rows
+    width = controls.width
+    last_kept = controls.last_kept
+    total = _softmax_denominators(logits, controls) if controls.any_keep_all else None
+    while True:
+        ids, cumulative = _sorted_candidates(logits, width, controls)  # (batch, width) each
+        if controls.top_k_is_width and width == controls.width:
+            mass = cumulative[:, -1]  # the top_k tokens' share, unnormalised
+        else:
+            mass = cumulative[rows, last_kept]
+        if total is None:
+            break
+        mass = np.where(controls.keep_all, total, mass)
+        # A row that keeps all tokens needs more candidates when the pool
+        # falls short of its top_p; then every row is sorted in full.
+        short = controls.keep_all & (cumulative[:, -1] < controls.top_p * mass)
+        if width == controls.vocab_size or not short.any():
+            break
+        width = controls.vocab_size
+        last_kept = np.minimum(controls.top_k, width) - 1
+
+    # The cumulative sums never decrease, so the first column that reaches a
+    # value is found by argmax over a boolean row. Such a column always
+    # exists at or before last_kept, because top_p * mass <= mass, and the
+    # pool of a row that keeps all tokens reaches its top_p.
+    reach = (controls.top_p * mass)[:, None]  # (batch, 1)
+    nucleus_end = (cumulative >= reach).argmax(axis=1)  # the last column kept
+    kept = cumulative[rows, nucleus_end][:, None]  # (batch, 1)
+    chosen = (cumulative >= uniforms[:, None] * kept).argmax(axis=1)
+    tokens = ids[rows, chosen]
+    if controls.any_greedy:
+        tokens = np.where(controls.greedy, logits.argmax(axis=1), tokens)
+    return tokens
+
+
+def _softmax_denominators(logits: np.ndarray, controls: SamplingBatch) -> np.ndarray:
+    """Return sum(exp((logit - max) / temperature)) over the vocabulary for rows that keep all tokens, else 1."""
+    total = np.ones(len(logits), np.float32)
+    rows = np.flatnonzero(controls.keep_all)
+    selected = logits[rows]
+    scaled = (selected - selected.max(axis=1, keepdims=True)) * controls.inverse_temperature[rows]
+    total[rows] = np.exp(scaled).sum(axis=1)
+    return total
+
+
+def _sorted_candidates(logits: np.ndarray, width: int, controls: SamplingBatch):
+    """Return each row's `width` most likely ids, best first, and the cumulative
+    sums of exp((logit - max) / temperature) over them, both (batch, width)."""
+    rows = controls.rows[:, None]
+    vocab_size = logits.shape[1]
+    if width < vocab_size:
+        ids = logits.argpartition(vocab_size - width, axis=1)[:, vocab_size - width :]
+        values = logits[rows, ids]
+    else:
+        ids, values = np.broadcast_to(np.arange(vocab_size), logits.shape), logits
+    order = values.argsort(axis=1, kind="stable")[:, ::-1]  # best first
+    ids = ids[rows, order]
+    values = values[rows, order]
+    probabilities = np.exp((values - values[:, :1]) * controls.inverse_temperature)
+    return ids, probabilities.cumsum(axis=1)
+
+
+def _penalise_repeats(logits: np.ndarray, penalty: np.ndarray, seen: list[list[int]]) -> None:
+    """Make the tokens already in each row's reply less likely, in place.
+
+    A positive logit is divided by the penalty and a negative one multiplied,
+    so both move towards less likely.
+    """
+    rows = [row for row, factor in enumerate(penalty) if factor != 1.0 and seen[row]]
+    if not rows:
+        return
+    row_index = np.concatenate([np.full(len(seen[row]), row) for row in rows])
+    ids = np.concatenate([seen[row] for row in rows]).astype(np.int64)
+    values = logits[row_index, ids]
+    factor = penalty[row_index]
+    logits[row_index, ids] = np.where(values > 0, values / factor, values * factor)
+
+
+def choose_token(logits: np.ndarray, options: SamplingOptions, reply_ids: list[int], rng) -> int:
+    """Pick the next token of one row of logits; `reply_ids` is the reply so far."""
+    controls = SamplingBatch.from_options([options], logits.shape[-1])
+    seen = [list(dict.fromkeys(reply_ids))]
+    row = np.array(logits, np.float32).reshape(1, -1)
+    return int(sample_tokens(row, controls, np.array([rng.random()]), seen, allow_end=bool(reply_ids))[0])
+
+
 # -------------------------------------------------------------- generation
+
+
+# -------------------------------------------------------------- generation
+
+
+class _Request:
+    """One reply being decoded: its prompt, controls, random numbers and tokens."""
+
+    def __init__(self, prompt_ids: list[int], options: SamplingOptions, updates: queue.SimpleQueue | None = None):
+        self.prompt_ids = prompt_ids
+        self.options = options
+        # One uniform number per reply position, drawn up front, so the reply
+        # depends only on the seed and never on how steps were batched.
+        self.uniforms = _make_rng(options.seed).random(options.max_new_tokens).tolist()
+        self.reply: list[int] = []
+        self.seen: list[int] = []  # distinct reply ids, in order of first use
+        self._seen_set: set[int] = set()
+        self.updates = updates  # new tokens, then None at the end, or an exception
+        self.cancelled = False
+
+    def accept(self, token: int) -> bool:
+        """Record the next token; return True when the reply is finished."""
+        if self.cancelled or token == END_ID:
+            return True
+        self.reply.append(token)
+        if token not in self._seen_set:
+            self._seen_set.add(token)
+            self.seen.append(token)
+        if self.updates is not None:
+            self.updates.put(token)
+        return len(self.reply) >= self.options.max_new_tokens
+
+
+class _ReplyBatch:
+    """The requests decoded together: one row of LSTM state and controls each."""
+
+    def __init__(self, decoder: Decoder):
+        self.decoder = decoder
+        self.requests: list[_Request] = []
+        self.state = decoder.initial_state(0)
+        self.controls = SamplingBatch.from_options([], decoder.vocab_size)
+        self.last_tokens = np.empty(0, np.int64)  # the token each row feeds next
+
+    def add(self, requests: list[_Request]) -> list[_Request]:
+        """Feed the prompts of new requests together and pick their first tokens.
+
+        Return the requests that finished at once, now out of the batch.
+        """
+        logits, state = self.decoder.prefill([request.prompt_ids for request in requests])
+        controls = SamplingBatch.from_options([request.options for request in requests], self.decoder.vocab_size)
+        tokens = sample_tokens(logits, controls, self._uniforms(requests), self._seen(requests, controls), allow_end=False)
+        self.requests += requests
+        self.state = [
+            (np.concatenate([h, h_new]), np.concatenate([c, c_new]))
+            for (h, c), (h_new, c_new) in zip(self.state, state)
+        ]
+        self.controls = self.controls.extend(controls)
+        self.last_tokens = np.concatenate([self.last_tokens, tokens])
+        return self._accept(tokens, first_row=len(self.requests) - len(requests))
+
+    def step(self) -> list[_Request]:
+        """Decode one token for every row; return the requests that finished."""
+        logits, self.state = self.decoder.step(self.last_tokens, self.state)
+        tokens = sample_tokens(logits, self.controls, self._uniforms(self.requests), self._seen(self.requests, self.controls))
+        self.last_tokens = tokens
+        return self._accept(tokens, first_row=0)
+
+    @staticmethod
+    def _uniforms(requests: list[_Request]) -> np.ndarray:
+        return np.array([request.uniforms[len(request.reply)] for request in requests], np.float32)
+
+    @staticmethod
+    def _seen(requests: list[_Request], controls: SamplingBatch) -> list[list[int]] | None:
+        return [request.seen for request in requests] if controls.penalised else None
+
+    def _accept(self, tokens: np.ndarray, first_row: int) -> list[_Request]:
+        finished = []
+        keep = list(range(first_row))
+        for row, token in enumerate(tokens.tolist(), start=first_row):
+            request = self.requests[row]
+            if request.accept(token):
+                finished.append(request)
+            else:
+                keep.append(row)
+        if finished:
+            self._keep(keep)
+        return finished
+
+    def _keep(self, rows: list[int]) -> None:
+        self.requests = [self.requests[row] for row in rows]
+        self.state = [(h[rows], c[rows]) for h, c in self.state]
+        self.controls = self.controls.select(rows)
+        self.last_tokens = self.last_tokens[rows]
+
+
+class _ReplyText:
+    """Reply text grown one token at a time, spaced as `preprocess.detokenize` does.
+
+    Extending the text costs the same at every token, where detokenizing
+    the whole reply again would cost more as the reply grows.
+    """
+
+    def __init__(self, vocabulary: Vocabulary):
+        self.vocabulary = vocabulary
+        self.tokens: list[str] = []
+        self.text = ""
+
+    def add(self, token_id: int) -> str:
+        for token in self.vocabulary.decode([token_id]):
+            self.tokens.append(token)
+            index = len(self.tokens) - 1
+            if index and preprocess._needs_space(self.tokens, index):
+                self.text += " "
+            self.text += token
+        return self.text
 
 
 class Chatbot:
@@ -428,27 +747,29 @@ class Chatbot:
         return ids[-self.config.max_prompt_tokens :] + [SEP_ID]
 
     def generate_ids(self, prompt_ids: list[int], options: SamplingOptions):
-        """Yield reply ids one at a time, stopping at `<end>` or max_new_tokens."""
-        rng = _make_rng(options.seed)
-        state = self.decoder.initial_state(1)
-        for token in prompt_ids:
-            logits, state = self.decoder.step(np.array([token]), state)
-        reply: list[int] = []
-        while len(reply) < options.max_new_tokens:
-            token = choose_token(logits[0], options, reply, rng)
-            if token == END_ID:
+        """Yield reply ids one at a time, stopping at `<end>` or max_new_tokens.
+
+        This is a batch of one, decoded by the same code as ReplyEngine, so
+        both give the same reply for the same prompt, options and seed.
+        """
+        request = _Request(prompt_ids, options)
+        batch = _ReplyBatch(self.decoder)
+        batch.add([request])
+        sent = 0
+        while True:
+            while sent < len(request.reply):
+                yield request.reply[sent]
+                sent += 1
+            if not batch.requests:
                 return
-            reply.append(token)
-            yield token
-            logits, state = self.decoder.step(np.array([token]), state)
+            batch.step()
 
     def stream(self, text: str, options: SamplingOptions | None = None):
         """Yield the growing reply text, one update per new token."""
         options = (options or SamplingOptions()).validate()
-        tokens: list[str] = []
+        text_so_far = _ReplyText(self.vocabulary)
         for token in self.generate_ids(self.encode_prompt(text), options):
-            tokens.extend(self.vocabulary.decode([token]))
-            yield preprocess.detokenize(tokens)
+            yield text_so_far.add(token)
 
     def reply(self, text: str, options: SamplingOptions | None = None) -> str:
         """Return the whole reply to one prompt."""
@@ -458,18 +779,6 @@ class Chatbot:
         return reply
 
 
-class _Request:
-    """One reply being decoded inside ReplyEngine."""
-
-    def __init__(self, prompt_ids: list[int], options: SamplingOptions):
-        self.pending = list(prompt_ids)  # prompt ids still to be fed
-        self.options = options
-        self.rng = _make_rng(options.seed)
-        self.reply: list[int] = []
-        self.updates: queue.Queue = queue.Queue()
-        self.cancelled = False
-
-
 class EngineBusy(RuntimeError):
     """Raised when ReplyEngine already decodes its maximum number of replies."""
 
@@ -477,30 +786,36 @@ class EngineBusy(RuntimeError):
 class ReplyEngine:
     """Decode the replies of many users together, one batched step at a time.
 
-    A background thread keeps one row of LSTM state per active request. At
-    every step each row is fed either its next prompt token or its last
-    reply token, so new requests join while others are mid-reply. Each
-    request keeps its own random generator, so a batched reply equals the
-    same request decoded alone.
+    A background thread keeps one row of LSTM state per active request.
+    Requests that arrive together have their prompts fed together, then join
+    the batch while others are mid-reply. Each step feeds every row its last
+    token and samples all rows at once. Each request draws from its own
+    seeded random numbers, so a batched reply equals the same request
+    decoded alone.
+
+    NOTE: a batched matrix product may round differently from a one-row
+    product (about 1e-6 on the logits), so a batched reply can differ from
+    the one-row reply where two tokens are that close; none was seen in the
+    tests.
     """
 
     def __init__(self, chatbot: Chatbot, max_active: int = 64):
         self.chatbot = chatbot
         self.max_active = max_active
-        self._incoming: queue.Queue = queue.Queue()
-        self._active: list[_Request] = []
-        self._state = chatbot.decoder.initial_state(0)
+        self._incoming: queue.SimpleQueue = queue.SimpleQueue()
+        self._batch = _ReplyBatch(chatbot.decoder)
         self._lock = threading.Lock()
         self._admitted = 0
         self._thread = threading.Thread(target=self._run, name="reply-engine", daemon=True)
         self._thread.start()
 
     def submit(self, text: str, options: SamplingOptions) -> _Request:
+        """Queue one request; raise EngineBusy when every slot is taken."""
         with self._lock:
             if self._admitted >= self.max_active:
                 raise EngineBusy(f"all {self.max_active} reply slots are busy")
             self._admitted += 1
-        request = _Request(self.chatbot.encode_prompt(text), options)
+        request = _Request(self.chatbot.encode_prompt(text), options, queue.SimpleQueue())
         self._incoming.put(request)
         return request
 
@@ -508,7 +823,7 @@ class ReplyEngine:
         """Yield the growing reply text; closing the generator cancels the request."""
         options = (options or SamplingOptions()).validate()
         request = self.submit(text, options)
-        tokens: list[str] = []
+        text_so_far = _ReplyText(self.chatbot.vocabulary)
         try:
             while True:
                 token = request.updates.get()
@@ -516,80 +831,54 @@ class ReplyEngine:
                     return
                 if isinstance(token, BaseException):
                     raise token
-                tokens.extend(self.chatbot.vocabulary.decode([token]))
-                yield preprocess.detokenize(tokens)
+                yield text_so_far.add(token)
         finally:
             request.cancelled = True
 
     def reply(self, text: str, options: SamplingOptions | None = None) -> str:
+        """Return the whole reply to one prompt."""
         reply = ""
         for reply in self.stream(text, options):
             pass
         return reply
 
-    def _admit(self, block: bool) -> None:
+    def _take_incoming(self, block: bool) -> list[_Request]:
+        requests = []
         try:
-            request = self._incoming.get(block=block)
+            requests.append(self._incoming.get(block=block))
+            while True:
+                requests.append(self._incoming.get_nowait())
         except queue.Empty:
-            return
-        while request is not None:
-            self._active.append(request)
-            fresh = self.chatbot.decoder.initial_state(1)
-            self._state = [
-                (np.concatenate([h, h0]), np.concatenate([c, c0]))
-                for (h, c), (h0, c0) in zip(self._state, fresh)
-            ]
-            try:
-                request = self._incoming.get_nowait()
-            except queue.Empty:
-                request = None
+            pass
+        return requests
 
     def _run(self) -> None:
         while True:
-            self._admit(block=not self._active)
+            incoming = self._take_incoming(block=not self._batch.requests)
+            waiting = incoming  # requests not yet in the batch
+            finished: list[_Request] = []
             try:
-                self._step()
+                if incoming:
+                    finished += self._batch.add(incoming)
+                    waiting = []
+                if self._batch.requests:
+                    finished += self._batch.step()
             except Exception as error:  # keep serving; fail only the requests in flight
-                log.exception("reply engine step failed")
-                for request in self._active:
+                failed = self._batch.requests + waiting
+                log.exception("reply engine step failed; failing %d requests", len(failed))
+                for request in failed:
                     request.updates.put(error)
-                self._finish([True] * len(self._active))
+                finished += failed
+                self._batch = _ReplyBatch(self.chatbot.decoder)
+            self._finish(finished)
 
-    def _step(self) -> None:
-        feed = np.empty(len(self._active), np.int64)
-        for row, request in enumerate(self._active):
-            feed[row] = request.pending[0] if request.pending else request.reply[-1]
-        logits, self._state = self.chatbot.decoder.step(feed, self._state)
-        done = []
-        for row, request in enumerate(self._active):
-            if request.pending:
-                request.pending.pop(0)
-                if request.pending:
-                    done.append(request.cancelled)
-                    continue
-            if request.cancelled or len(request.reply) >= request.options.max_new_tokens:
-                done.append(True)
-                continue
-            token = choose_token(logits[row], request.options, request.reply, request.rng)
-            if token == END_ID:
-                done.append(True)
-                continue
-            request.reply.append(token)
-            request.updates.put(token)
-            done.append(len(request.reply) >= request.options.max_new_tokens)
-        self._finish(done)
-
-    def _finish(self, done: list[bool]) -> None:
-        if not any(done):
+    def _finish(self, finished: list[_Request]) -> None:
+        if not finished:
             return
-        keep = [row for row, finished in enumerate(done) if not finished]
-        for request, finished in zip(self._active, done):
-            if finished:
-                request.updates.put(None)
-        self._active = [self._active[row] for row in keep]
-        self._state = [(h[keep], c[keep]) for h, c in self._state]
+        for request in finished:
+            request.updates.put(None)
         with self._lock:
-            self._admitted -= len(done) - len(keep)
+            self._admitted -= len(finished)
 
 
 def main(argv=None) -> int:

@@ -588,10 +588,12 @@ def _tokenize_chunk(args) -> list[list[str]]:
 _worker_tokenizer: Tokenizer | None = None
 
 
-def tokenize_many(texts: list[str], tokenizer: Tokenizer, workers: int | None = None) -> list[list[str]]:
-    """Tokenize many texts, on all cores when there are enough of them."""
+def tokenize_many(
+    texts: list[str], tokenizer: Tokenizer, workers: int | None = None, min_texts: int = PARALLEL_MIN_TURNS
+) -> list[list[str]]:
+    """Tokenize many texts, on all cores when there are at least `min_texts`."""
     workers = workers or os.cpu_count() or 1
-    if workers < 2 or len(texts) < PARALLEL_MIN_TURNS:
+    if workers < 2 or len(texts) < min_texts:
         return [tokenizer.tokenize(text) for text in texts]
     size = -(-len(texts) // (workers * 8))
     chunks = [(tokenizer.user_dict, texts[i : i + size]) for i in range(0, len(texts), size)]
@@ -657,7 +659,11 @@ def load_corpus(
         dialogues += len(file_dialogues)
         pairs.extend(dialogue_pairs(file_dialogues))
     if not pairs:
-        raise CorpusError("the corpus holds no (prompt, reply) pair; every turn was blank or unreadable")
+        names = ", ".join(str(path) for path in files[:5]) + (" ..." if len(files) > 5 else "")
+        raise CorpusError(
+            f"no (prompt, reply) pair left in {names}: every turn is blank or holds only "
+            "invisible characters after tokenising; add dialogues with visible text"
+        )
     return Corpus(pairs, files=len(files), dialogues=dialogues, skipped_lines=skipped, cached_files=cached)
 
 

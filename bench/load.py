@@ -2,16 +2,21 @@
 
     python bench/load.py                       # about 8 minutes on 2 cores
     python bench/load.py --clients 8 --requests 5 --replies 100   # a short run
+    python bench/load.py --requests 0 --replies 0                 # the full queue only
 
 Three checks, each bounded in count and time:
 
 1. Concurrency: --clients clients, each in its own thread, send --requests
    requests one after another. It reports the errors and the p50 and p95
    latency from submit to the whole reply.
-2. Full queue: a second app, started with --max-queue 1, gets --burst
-   requests at once, more than its reply slots plus its queue. It reports how
-   many were served and how many rejected, with the message the client got
-   and how long the rejection took.
+2. Full queue: a second app, started with --max-queue 1, gets --fill long
+   requests at once, enough for its reply slots and its queue, and then
+   --probes more. It reports how many of each were served and rejected, the
+   message the client got, and how long a rejection took after submit. Then
+   it posts the same burst straight to the queue, without gradio_client, to
+   time the server's response. Gradio 6.31's queue size counts the events
+   that its loop has not started yet, so a burst can overflow a queue of 1
+   while reply slots are still free.
 3. Memory: --replies replies in a row from one client, after a warm-up,
    while psutil samples the resident memory of the app's process.
 """
@@ -20,10 +25,13 @@ from __future__ import annotations
 
 import argparse
 import collections
+import json
 import statistics
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import psutil
@@ -33,6 +41,9 @@ from serve import PROMPT, start_app
 PROMPTS = ["你好", "你是谁", "什么是ai", "你喜欢什么", "给我讲个笑话", "什么是足球", PROMPT]
 REQUEST_SECONDS = 120  # one request that takes longer counts as an error
 WARM_UP_REPLIES = 50
+# NOTE: on 2 busy cores gradio_client takes seconds to send a burst of 33, so
+# some filling requests may still be on their way when the probes start.
+FILL_SECONDS = 2.0
 MEMORY_SAMPLES = 20
 
 
@@ -104,32 +115,100 @@ def check_concurrency(url: str, clients: int, requests: int) -> bool:
     return not errors
 
 
-def check_full_queue(url: str, burst: int) -> None:
+def check_full_queue(url: str, fill: int, probes: int) -> None:
     from gradio_client import Client
 
-    print(f"== full queue: {burst} requests at once to an app started with --max-queue 1")
-    connections = [Client(url, verbose=False) for _ in range(burst)]
-    outcomes: list[tuple[float, str | None]] = [(0.0, None)] * burst
-    start = threading.Barrier(burst)
+    print(
+        f"== full queue: {fill} long requests fill the reply slots and the queue of 1, "
+        f"then {probes} more are sent"
+    )
+    connections = [Client(url, verbose=False) for _ in range(fill + probes)]
+    timed_request(connections[0], (PROMPT, 0.0, 0, 1.0, 1.0, 8, 0))  # warm-up
+    outcomes: list[tuple[float, str | None]] = [(0.0, None)] * (fill + probes)
+    start = threading.Barrier(fill)
 
-    def user(index: int) -> None:
+    def filler(index: int) -> None:
         start.wait()
-        outcomes[index] = timed_request(connections[index], (PROMPT, 0.0, 0, 1.0, 1.0, 128, 0))
+        outcomes[index] = timed_request(connections[index], (PROMPT, 0.0, 0, 1.0, 1.0, 128, index))
 
-    run_threads(burst, user)
-    served = [seconds for seconds, error in outcomes if error is None]
-    rejected = [(seconds, error) for seconds, error in outcomes if error is not None]
-    print(f"served {len(served)}, rejected {len(rejected)}")
-    if served:
-        print(f"served: median {statistics.median(served) * 1000:.0f} ms, max {max(served) * 1000:.0f} ms")
-    if rejected:
-        times = [seconds for seconds, _ in rejected]
+    def prober(index: int) -> None:
+        outcomes[fill + index] = timed_request(connections[fill + index], chat_arguments(index))
+
+    fillers = threading.Thread(target=run_threads, args=(fill, filler), daemon=True)
+    fillers.start()
+    time.sleep(FILL_SECONDS)
+    run_threads(probes, prober)
+    fillers.join()
+
+    for label, group in (("fill", outcomes[:fill]), ("probe", outcomes[fill:])):
+        served = [seconds for seconds, error in group if error is None]
+        rejected = [seconds for seconds, error in group if error is not None]
+        line = f"{label}: served {len(served)}, rejected {len(rejected)}"
+        if served:
+            line += f"; served in {min(served):.2f} to {max(served):.2f} s"
+        if rejected:
+            line += f"; rejected in {min(rejected):.2f} to {max(rejected):.2f} s after submit"
+        print(line)
+    errors = collections.Counter(error for _, error in outcomes if error is not None)
+    for error, count in errors.most_common(5):
+        print(f"  {count} x {error}")
+
+    # The same burst again, posted straight to the queue from threads, after
+    # the requests above are done.
+    fn_index = chat_fn_index(url)
+    joins: list[tuple[float, int, str]] = [(0.0, 0, "")] * (fill + probes)
+    start = threading.Barrier(fill + probes)
+
+    def joiner(index: int) -> None:
+        start.wait()
+        joins[index] = join_queue(url, fn_index, index)
+
+    run_threads(fill + probes, joiner)
+    print(f"direct POST /gradio_api/queue/join, {fill + probes} at once:")
+    for status in sorted({status for _, status, _ in joins}):
+        times = [seconds for seconds, code, _ in joins if code == status]
+        body = next(text for _, code, text in joins if code == status)
         print(
-            f"rejected: median {statistics.median(times) * 1000:.0f} ms, "
-            f"max {max(times) * 1000:.0f} ms after submit"
+            f"  HTTP {status}: {len(times)} requests, answered in {min(times) * 1000:.0f} to "
+            f"{max(times) * 1000:.0f} ms, for example {body[:100]}"
         )
-        for error, count in collections.Counter(error for _, error in rejected).most_common(5):
-            print(f"  {count} x {error}")
+
+
+def chat_fn_index(url: str) -> int:
+    """Return the id of the /chat endpoint in the app's config."""
+    with urllib.request.urlopen(f"{url}config", timeout=30) as response:
+        config = json.load(response)
+    for dependency in config["dependencies"]:
+        if dependency.get("api_name") == "chat":
+            return dependency["id"]
+    raise LookupError(f"no /chat endpoint in the config of {url}")
+
+
+def join_queue(url: str, fn_index: int, index: int) -> tuple[float, int, str]:
+    """POST one /chat request to the queue directly; return seconds, status and body.
+
+    This skips gradio_client, whose own CPU cost under many threads delays
+    its requests by seconds on 2 cores, so the time is the server's.
+    """
+    body = {
+        "data": list(chat_arguments(index)),
+        "fn_index": fn_index,
+        "session_hash": f"bench{index:06d}",
+        "event_data": None,
+        "trigger_id": None,
+    }
+    request = urllib.request.Request(
+        f"{url}gradio_api/queue/join",
+        data=json.dumps(body).encode("utf-8"),
+        headers={"Content-Type": "application/json"},
+    )
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=REQUEST_SECONDS) as response:
+            status, text = response.status, response.read().decode("utf-8")
+    except urllib.error.HTTPError as error:
+        status, text = error.code, error.read().decode("utf-8")
+    return time.perf_counter() - started, status, text
 
 
 def check_memory(url: str, pid: int, replies: int, time_limit: float) -> bool:
@@ -170,9 +249,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--clients", type=int, default=32, help="concurrent clients (default: 32)")
-    parser.add_argument("--requests", type=int, default=10, help="requests per client (default: 10)")
-    parser.add_argument("--burst", type=int, default=64, help="requests sent at once to the app with a queue of 1 (default: 64)")
-    parser.add_argument("--replies", type=int, default=500, help="replies in a row for the memory check (default: 500)")
+    parser.add_argument("--requests", type=int, default=10, help="requests per client; 0 skips the check (default: 10)")
+    parser.add_argument("--fill", type=int, default=33, help="long requests that fill the app with a queue of 1: its 32 reply slots and its queue (default: 33)")
+    parser.add_argument("--probes", type=int, default=8, help="requests sent once the queue is full (default: 8)")
+    parser.add_argument("--replies", type=int, default=500, help="replies in a row for the memory check; 0 skips it (default: 500)")
     parser.add_argument("--memory-seconds", type=float, default=420, help="time limit of the memory check, in seconds (default: 420)")
     parser.add_argument("--log-dir", default="artifacts/bench", help="where the servers' logs go")
     return parser.parse_args(argv)
@@ -189,14 +269,16 @@ def main(argv=None) -> int:
     passed = True
     try:
         app.wait_until_serving()
-        passed &= check_concurrency(app.url, args.clients, args.requests)
-        passed &= check_memory(app.url, app.process.pid, args.replies, args.memory_seconds)
+        if args.requests:
+            passed &= check_concurrency(app.url, args.clients, args.requests)
+        if args.replies:
+            passed &= check_memory(app.url, app.process.pid, args.replies, args.memory_seconds)
         try:
             small_queue.wait_until_serving()
         except RuntimeError as error:
             print(f"the app with --max-queue 1 did not start, so the full-queue check is skipped: {error}")
         else:
-            check_full_queue(small_queue.url, args.burst)
+            check_full_queue(small_queue.url, args.fill, args.probes)
     finally:
         app.stop()
         small_queue.stop()

@@ -1,18 +1,20 @@
 """Measure streamed reply latency of the app beside a trivial echo app.
 
-    python bench/serve.py                       # about 3 minutes on 2 cores
+    python bench/serve.py                       # 3 to 4 minutes on 2 cores
     python bench/serve.py --rounds 7 --clients 16
 
 Both servers run as their own processes on loopback: `python app.py`, and an
 echo gr.Interface behind the same queue and concurrency limit. Its generator
 streams the message back in as many chunks as the app's reply has tokens
-("echo"), or in 4 chunks ("echo-4").
-The echo app does no work of its own, so its times are what Gradio and
-gradio_client cost on this machine, and the app's times relative to echo are
-what the model adds. The table also gives the CPU time per request of the
-server process and of this process, which runs every client. Each client is a gradio_client.Client in its own thread;
-a request's time to first text runs from Client.submit to the first streamed
-output that is not empty, its full-reply time to the end of the stream.
+("echo"), or in 4 chunks ("echo-4"). The echo app does no work of its own, so
+its times are what Gradio and gradio_client cost on this machine, and the
+app's times relative to echo are what the model adds.
+
+Each client is a gradio_client.Client in its own thread. A request's time to
+first text runs from Client.submit to the first streamed output that is not
+empty, and its full-reply time runs to the end of the stream. The table also
+gives the CPU time per request of the server process and of this process,
+which runs every client.
 """
 
 from __future__ import annotations

@@ -8,12 +8,13 @@
 The checkpoint is loaded, and one reply generated, before the server accepts
 requests. Replies of concurrent users are decoded together in one batch.
 Users can flag a bad reply; flagged rows go to a CSV file in --flag-dir.
-Gradio's analytics are off unless GRADIO_ANALYTICS_ENABLED says otherwise.
+Gradio's analytics are off unless GRADIO_ANALYTICS_ENABLED is set to True.
 """
 
 from __future__ import annotations
 
 import argparse
+import html
 import logging
 import math
 import os
@@ -71,15 +72,22 @@ CONTROL_NOTES = {
 
 EMPTY_MESSAGE = "请输入内容。The message is empty: type something to get a reply."
 BUSY_MESSAGE = "服务器忙，请稍后再试。The server is busy: try again in a moment."
-FAILED_MESSAGE = "生成回复失败，请再试一次。Generating the reply failed: send it again."
+FAILED_MESSAGE = (
+    "生成回复失败，请再试一次。Generating the reply failed: send the message again."
+)
+
+
+def user_error(message: str) -> gr.Error:
+    """Build the error shown to the user; chat() logs it, so Gradio prints no trace."""
+    return gr.Error(message, print_exception=False)
 
 
 def check_message(message, max_input_chars: int) -> str:
-    """Return `message` if it can be answered; raise gr.Error saying why not."""
+    """Return `message` if the model can reply to it, else raise gr.Error saying why."""
     if message is None:
         message = ""
     if not isinstance(message, str):
-        raise gr.Error(f"The message must be text, got {type(message).__name__}.")
+        raise user_error(f"The message must be text, got {type(message).__name__}.")
     # Whitespace, control and format characters (a NUL byte, a zero-width
     # space) show nothing on the page, so a message of only those is empty.
     visible = [
@@ -88,9 +96,9 @@ def check_message(message, max_input_chars: int) -> str:
         if not char.isspace() and unicodedata.category(char) not in ("Cc", "Cf")
     ]
     if not visible:
-        raise gr.Error(EMPTY_MESSAGE)
+        raise user_error(EMPTY_MESSAGE)
     if len(message) > max_input_chars:
-        raise gr.Error(
+        raise user_error(
             f"输入太长。The message has {len(message):,} characters; the limit is "
             f"{max_input_chars:,}. Shorten it and send it again."
         )
@@ -120,9 +128,10 @@ def parse_controls(values: dict) -> SamplingOptions:
         if not valid:
             kind = "an integer" if integer else "a number"
             note = f" ({CONTROL_NOTES[name]})" if name in CONTROL_NOTES else ""
-            raise gr.Error(
+            # Gradio renders an error message as HTML, so the value is escaped.
+            raise user_error(
                 f"设置无效。{name} must be {kind} from {low} to {high}{note}, "
-                f"got {value!r}."
+                f"got {html.escape(repr(value))}."
             )
         settings[name] = int(value) if integer else float(value)
     return SamplingOptions(**settings).validate()
@@ -224,14 +233,14 @@ def build_demo(
         except EngineBusy:
             outcome = "busy"
             log.warning("request %s rejected: all reply slots are busy", request_id)
-            raise gr.Error(BUSY_MESSAGE) from None
+            raise user_error(BUSY_MESSAGE) from None
         except GeneratorExit:
             outcome = "cancelled"  # the client left before the reply was finished
             raise
         except Exception:
             outcome = "failed"
             log.exception("request %s failed", request_id)
-            raise gr.Error(FAILED_MESSAGE) from None
+            raise user_error(FAILED_MESSAGE) from None
         finally:
             latency_ms = (time.perf_counter() - started) * 1000
             text = f", message {message!r}, reply {reply!r}" if log_requests else ""
@@ -248,7 +257,7 @@ def build_demo(
     demo = gr.Interface(
         fn=chat,
         inputs=gr.Textbox(label="你说", placeholder="输入一句话，比如：你好", lines=2),
-        # A plain Textbox shows the reply as text, so markup in it is never rendered.
+        # A plain Textbox shows the reply as text and never renders markup in it.
         outputs=gr.Textbox(label="机器人", lines=3),
         additional_inputs=build_controls(),
         additional_inputs_accordion=gr.Accordion("采样设置 Sampling", open=False),
@@ -274,7 +283,7 @@ def build_demo(
 
 
 def load_engine(checkpoint) -> ReplyEngine:
-    """Load the checkpoint and generate one reply, so the first user waits for nothing."""
+    """Load the checkpoint and generate one reply, so the first request starts warm."""
     chatbot = Chatbot.load(checkpoint)
     engine = ReplyEngine(chatbot, max_active=MAX_ACTIVE_REPLIES)
     engine.reply("你好", SamplingOptions(temperature=0.0, max_new_tokens=4))
@@ -306,6 +315,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=str(DEFAULT_CHECKPOINT),
         help="bundle folder written by train.py (default: checkpoints/chatbot)",
     )
+
     parser.add_argument(
         "--host",
         default="127.0.0.1",
@@ -318,6 +328,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)),
         help="port (default: $GRADIO_SERVER_PORT or 7860)",
     )
+
     parser.add_argument(
         "--share",
         action="store_true",
@@ -331,11 +342,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         help=f"require this user name and password (default: ${AUTH_VARIABLE}, "
         "else no password)",
     )
+
     parser.add_argument(
         "--max-input-chars",
         type=int,
         default=MAX_INPUT_CHARS,
-        help="longest message accepted, in characters (default: %(default)s)",
+        help="maximum message length, in characters (default: %(default)s)",
     )
     parser.add_argument(
         "--max-queue",
@@ -354,6 +366,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         action="store_true",
         help="also log the text of each message and reply (off by default)",
     )
+
     args = parser.parse_args(argv)
     try:
         args.auth = parse_auth(args.auth)
@@ -410,7 +423,7 @@ def main(argv=None) -> int:
     try:
         engine = load_engine(args.checkpoint)
     except BundleError as error:
-        log.error("cannot load the checkpoint: %s", error)
+        log.error("failed to load the checkpoint: %s", error)
         return 1
     demo = serve(args, engine)
     demo.block_thread()  # returns after Ctrl+C, with the server closed

@@ -111,7 +111,8 @@ def test_chat_streams_partial_replies(client):
 
 
 def test_chat_reply_equals_engine_reply(client, engine):
-    assert reply_greedily(client, "你喜欢什么") == engine.reply("你喜欢什么", GREEDY)
+    expected = engine.reply("你喜欢什么", GREEDY)
+    assert reply_greedily(client, "你喜欢什么") == expected
 
 
 # -------------------------------------------------------------- controls
@@ -186,6 +187,14 @@ def test_invalid_control_named_in_error(client, name, value):
     assert reply_greedily(client, "你好")
 
 
+def test_invalid_value_escaped_in_error(client):
+    with pytest.raises(AppError) as raised:
+        client.predict("你好", api_name="/chat", seed="<img src=x onerror=alert(1)>")
+    message = str(raised.value)
+    assert "&lt;img src=x" in message
+    assert "<img" not in message
+
+
 def test_empty_control_takes_default(client):
     assert client.predict("你好", 0.0, None, None, None, None, None, api_name="/chat")
 
@@ -218,7 +227,11 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("text, expected_error", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    "text, expected_error",
+    [case[1:] for case in CASES],
+    ids=[case[0] for case in CASES],
+)
 def test_input_gets_reply_or_message(client, text, expected_error):
     if expected_error is None:
         reply = reply_greedily(client, text)
@@ -236,7 +249,8 @@ def test_input_gets_reply_or_message(client, text, expected_error):
 
 def test_output_is_plain_textbox(client):
     components = {item["id"]: item for item in client.config["components"]}
-    dependency = next(d for d in client.config["dependencies"] if d["api_name"] == "chat")
+    dependencies = client.config["dependencies"]
+    dependency = next(d for d in dependencies if d["api_name"] == "chat")
     output_types = [components[index]["type"] for index in dependency["outputs"]]
     assert output_types == ["textbox"]
 
@@ -314,7 +328,8 @@ def test_rejected_request_logged_with_id(client, caplog):
 
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1
-    assert re.match(r"request [0-9a-f]{8} rejected: input 2 chars: .*top_p", warnings[0])
+    pattern = r"request [0-9a-f]{8} rejected: input 2 chars: .*top_p"
+    assert re.match(pattern, warnings[0])
 
 
 # -------------------------------------------------------------- flagging

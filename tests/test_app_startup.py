@@ -125,7 +125,7 @@ class LogReader:
 
 @pytest.fixture(scope="module")
 def launched(tmp_path_factory):
-    """Start the healthy app and every broken one at once, to share the start-up wait."""
+    """Start the healthy app and the broken ones together, so start-ups overlap."""
     processes = {}
     expected_files = {}
     missing = tmp_path_factory.mktemp("missing") / "chatbot"

@@ -291,9 +291,9 @@ class Decoder:
     """Run the trained LSTM one step at a time in NumPy.
 
     The state is a list of (h, c) pairs, one per layer, each of shape
-    (batch, units). One step costs one matrix product per layer for the
+    (batch, units). A step costs one matrix product per layer for the
     recurrent input, one more per layer above the first for its input, and
-    one for the logits, so the cost of a token does not depend on the length
+    one for the logits. So the cost of a token does not depend on the length
     of the text before it. The first layer's input product is looked up: its
     `embedding @ kernel + bias` is precomputed per token.
 
@@ -503,13 +503,13 @@ def sample_tokens(
 ) -> np.ndarray:
     """Pick the next token of every row at once; return the ids, shape (batch,).
 
-    The steps, each done for all rows together: mask the special ids (and
-    `<end>` unless `allow_end`), apply the repetition penalty to each row's
-    `seen` ids, take the argmax for greedy rows, and for the others keep the
-    top_k tokens, then the smallest prefix of them whose probability reaches
-    top_p, and draw from it by inverting the cumulative sum at the row's
-    uniform number in [0, 1). A row's result does not depend on the other
-    rows, so a batched reply equals the same request decoded alone.
+    Each step runs on all rows together. First the special ids are masked,
+    and `<end>` too unless `allow_end`. The repetition penalty applies to
+    each row's `seen` ids. Greedy rows take the argmax. The other rows keep
+    their top_k tokens, then the smallest prefix of those whose probability
+    reaches top_p, and draw from it by inverting the cumulative sum at the
+    row's uniform number in [0, 1). A row's result does not depend on the
+    other rows, so a batched reply equals the same request decoded alone.
     `logits` (batch, vocab) is overwritten.
 
     NumPy's functions such as np.cumsum cost several microseconds more per
@@ -550,8 +550,8 @@ def sample_tokens(
     # pool of a row that keeps all tokens reaches its top_p.
     reach = (controls.top_p * mass)[:, None]  # (batch, 1)
     nucleus_end = (cumulative >= reach).argmax(axis=1)  # the last column kept
-    kept = cumulative[rows, nucleus_end][:, None]  # (batch, 1)
-    chosen = (cumulative >= uniforms[:, None] * kept).argmax(axis=1)
+    nucleus_mass = cumulative[rows, nucleus_end][:, None]  # (batch, 1)
+    chosen = (cumulative >= uniforms[:, None] * nucleus_mass).argmax(axis=1)
     tokens = ids[rows, chosen]
     if controls.any_greedy:
         tokens = np.where(controls.greedy, logits.argmax(axis=1), tokens)
@@ -793,10 +793,10 @@ class ReplyEngine:
     seeded random numbers, so a batched reply equals the same request
     decoded alone.
 
-    NOTE: a batched matrix product may round differently from a one-row
-    product (about 1e-6 on the logits), so a batched reply can differ from
-    the one-row reply where two tokens are that close; none was seen in the
-    tests.
+    NOTE: a batched matrix product rounds differently from a one-row
+    product. For the default model the logits differed by up to 1.7e-5
+    (64 prompts), so a batched reply can differ from the one-row reply
+    where two tokens are that close. No such case appeared in the tests.
     """
 
     def __init__(self, chatbot: Chatbot, max_active: int = 64):

@@ -10,14 +10,14 @@ The four ways, all over the same trained weights:
     ours       Chatbot.generate_ids, one request: the NumPy step decoder and
                sampling with the default SamplingOptions (temperature 0.7,
                top_k 20, top_p 0.9), seeded
-    floor      the LSTM arithmetic alone as bare NumPy matrix-vector products:
+    floor      the LSTM arithmetic alone as bare NumPy matrix-vector products,
                per layer x @ W + h @ U + b and the gates, then h @ W_logits + b
-    batch x16  the ReplyEngine's batch at 16 active requests, same sampling;
+    batch x16  the ReplyEngine's batch at 16 active requests, same sampling,
                the time of one batched step divided by 16
 
 Every figure is the median over single tokens. The machine is shared, so
-ours and the floor are measured in alternating rounds, and the ratios come
-from the same run. The last table shows that the time per reply token does
+ours, the floor and the batch are measured in alternating rounds, and the
+ratios come from the same run. The last table shows that the time per reply token does
 not grow with the prompt length or with the position in the reply.
 """
 
@@ -116,19 +116,23 @@ class NumpyFloor:
         return times
 
 
-def time_batch_steps(chatbot: Chatbot, prompts: list[list[int]], steps: int) -> list[float]:
-    """Time batched steps with BATCH_ROWS active requests, refilling finished rows."""
+def time_batch_steps(chatbot: Chatbot, prompts: list[list[int]], steps: int, first_request: int) -> list[float]:
+    """Time batched steps with BATCH_ROWS active requests, refilling finished rows.
+
+    Request n replies to prompts[n % len(prompts)] with seed n, counting from
+    `first_request`. Only the steps are timed, not the prompts fed on refill.
+    """
     batch = _ReplyBatch(chatbot.decoder)
     times = []
-    next_prompt = 0
+    next_request = first_request
     while len(times) < steps:
         missing = BATCH_ROWS - len(batch.requests)
         if missing:
             new = []
             for _ in range(missing):
-                options = SamplingOptions(seed=next_prompt, max_new_tokens=SAMPLING.max_new_tokens)
-                new.append(_Request(prompts[next_prompt % len(prompts)], options.validate()))
-                next_prompt += 1
+                options = SamplingOptions(seed=next_request, max_new_tokens=SAMPLING.max_new_tokens)
+                new.append(_Request(prompts[next_request % len(prompts)], options.validate()))
+                next_request += 1
             batch.add(new)
             continue
         start = time.perf_counter()
@@ -163,13 +167,12 @@ def main(argv=None) -> int:
     corpus_prompts = sorted({preprocess.detokenize(prompt) for prompt, _ in preprocess.load_corpus(None).pairs})
     prompts = [chatbot.encode_prompt(text) for text in corpus_prompts]
 
-    tutorial = time_tutorial(chatbot, chatbot.encode_prompt("你好"), args.tutorial_tokens)
-
     floor = NumpyFloor(chatbot.bundle.model, config.layers)
     floor_tokens = [token for prompt in prompts[:40] for token in prompt]
     ours: list[float] = []
     ours_greedy: list[float] = []
     floor_times: list[float] = []
+    batch: list[float] = []
     for round_index in range(args.rounds):
         for offset in range(40):
             prompt = prompts[(round_index * 40 + offset) % len(prompts)]
@@ -177,9 +180,13 @@ def main(argv=None) -> int:
             ours += time_reply_tokens(chatbot, prompt, options.validate())
             ours_greedy += time_reply_tokens(chatbot, prompt, GREEDY)
         floor_times += floor.time_tokens(floor_tokens)
+        batch += time_batch_steps(chatbot, prompts, steps=60, first_request=round_index * 1000)
 
-    batch = time_batch_steps(chatbot, prompts, steps=400)
-
+    growth = growth_report(chatbot, corpus_prompts, prompts)
+    # The tutorial way runs last, because NumPy steps measured after
+    # model.predict ran slower (batched steps: 3.9 ms before, 6.2 to 7.4 ms
+    # after, in one run), likely from TensorFlow's own threads.
+    tutorial = time_tutorial(chatbot, chatbot.encode_prompt("你好"), args.tutorial_tokens)
     tutorial_ms, ours_ms, greedy_ms, floor_ms = map(milliseconds, (tutorial, ours, ours_greedy, floor_times))
     batch_step_ms = milliseconds(batch)
     batch_token_ms = batch_step_ms / BATCH_ROWS
@@ -197,36 +204,39 @@ def main(argv=None) -> int:
     print(f"ours (greedy) / floor          {greedy_ms / floor_ms:8.2f}x")
     print(f"per token at 16 requests / 1   {batch_token_ms / ours_ms:8.2f}x")
 
-    print_growth(chatbot, corpus_prompts, prompts)
+    print()
+    print("\n".join(growth))
     return 0
 
 
-def print_growth(chatbot: Chatbot, corpus_prompts: list[str], prompts: list[list[int]]) -> None:
-    """Print the time per reply token for short and long prompts and early and late positions."""
+def growth_report(chatbot: Chatbot, corpus_prompts: list[str], prompts: list[list[int]]) -> list[str]:
+    """Measure the time per reply token for short and long prompts, and early and late positions."""
     lengths = [len(list(chatbot.generate_ids(prompt, GREEDY))) for prompt in prompts]
     longest = prompts[int(np.argmax(lengths))]
     by_position = time_by_position(chatbot, longest, repeats=30)
     early = [seconds for position in range(1, 6) for seconds in by_position.get(position, [])]
     late = [seconds for position in range(36, 41) for seconds in by_position.get(position, [])]
 
+    # Short and long prompts alternate, so a change in machine load hits both.
     filler = [token for prompt in prompts for token in prompt[:-1]]
-    rows = []
-    for size in (4, 32):
-        times = []
-        for index, prompt in enumerate(prompts[:60]):
-            context = filler[index * 7 : index * 7 + 40] + prompt[:-1]  # other prompts' tokens, then this one's
+    by_size: dict[int, list[float]] = {4: [], 32: []}
+    for index, prompt in enumerate(prompts[:60]):
+        context = filler[index * 7 : index * 7 + 40] + prompt[:-1]  # other prompts' tokens, then this one's
+        for size, times in by_size.items():
             ids = context[-(size - 1) :] + [preprocess.SEP_ID]  # exactly `size` tokens
             times += time_reply_tokens(chatbot, ids, GREEDY)
-        rows.append((size, times))
 
-    print()
-    print(f"greedy time per reply token, longest greedy reply ({max(lengths)} tokens, "
-          f"prompt {corpus_prompts[int(np.argmax(lengths))]!r}), 30 replies:")
-    print(f"  tokens 1-5    {milliseconds(early):.3f} ms")
-    print(f"  tokens 36-40  {milliseconds(late):.3f} ms")
-    print("greedy time per reply token by prompt length, 60 prompts each:")
-    for size, times in rows:
-        print(f"  {size:>2}-token prompts  {milliseconds(times):.3f} ms  ({len(times)} tokens)")
+    longest_text = corpus_prompts[int(np.argmax(lengths))]
+    lines = [
+        f"greedy time per reply token, longest greedy reply ({max(lengths)} tokens, "
+        f"prompt {longest_text!r}), 30 replies:",
+        f"  tokens 1-5    {milliseconds(early):.3f} ms",
+        f"  tokens 36-40  {milliseconds(late):.3f} ms",
+        "greedy time per reply token by prompt length, 60 prompts each:",
+    ]
+    for size, times in by_size.items():
+        lines.append(f"  {size:>2}-token prompts  {milliseconds(times):.3f} ms  ({len(times)} tokens)")
+    return lines
 
 
 if __name__ == "__main__":

@@ -172,10 +172,11 @@ def split_pairs(pairs, share: float, seed: int):
 class Progress:
     """One compact line per epoch, and a progress bar on a terminal."""
 
-    def __init__(self, epochs: int, steps: int, tokens: int, stream=sys.stderr):
+    def __init__(self, epochs: int, steps: int, tokens: int, stream=None):
         self.epochs, self.steps, self.tokens = epochs, steps, tokens
-        self.stream = stream
-        self.interactive = stream.isatty()
+        # Looked up per call, not bound at import, since sys.stderr may be replaced.
+        self.stream = stream or sys.stderr
+        self.interactive = self.stream.isatty()
 
     def batch(self, epoch: int, step: int, loss: float) -> None:
         if not self.interactive:

@@ -199,7 +199,6 @@ def build_demo(
         repetition_penalty: float = DEFAULTS.repetition_penalty,
         max_new_tokens: int = DEFAULTS.max_new_tokens,
         seed: int = DEFAULTS.seed,
-        request: gr.Request = None,
     ):
         """Stream the reply to `message`, growing by one token per update."""
         request_id = uuid.uuid4().hex[:8]

@@ -297,6 +297,31 @@ def test_full_queue_rejects_at_once(engine, monkeypatch, tmp_path):
         demo.close()
 
 
+def test_engine_busy_message(engine, monkeypatch, tmp_path):
+    single_slot = app.ReplyEngine(engine.chatbot, max_active=1)
+    demo = app.build_demo(single_slot, flag_dir=tmp_path, concurrency_limit=2)
+    demo.queue(max_size=4)
+    _, url, _ = demo.launch(
+        server_name="127.0.0.1", server_port=None, prevent_thread_lock=True, quiet=True
+    )
+    try:
+        client = Client(url, verbose=False)
+        gate = StepGate(single_slot, monkeypatch, expected=99)  # stays closed until set
+        running = client.submit("你好", 0.0, api_name="/chat")
+        assert gate.wait_for(lambda: gate.submitted == 1)
+
+        with pytest.raises(AppError) as raised:
+            client.predict("你是谁", 0.0, api_name="/chat")
+        assert "busy" in str(raised.value)
+        assert "try again" in str(raised.value)
+
+        gate.open.set()
+        assert running.result(timeout=WAIT_SECONDS) == engine.reply("你好", GREEDY)
+        assert client.predict("你是谁", 0.0, api_name="/chat")
+    finally:
+        demo.close()
+
+
 # --------------------------------------------------------------- logging
 
 

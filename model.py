@@ -752,7 +752,7 @@ class Chatbot:
         This is a batch of one, decoded by the same code as ReplyEngine, so
         both give the same reply for the same prompt, options and seed.
         """
-        request = _Request(prompt_ids, options)
+        request = _Request(prompt_ids, options.validate())
         batch = _ReplyBatch(self.decoder)
         batch.add([request])
         sent = 0
@@ -810,7 +810,12 @@ class ReplyEngine:
         self._thread.start()
 
     def submit(self, text: str, options: SamplingOptions) -> _Request:
-        """Queue one request; raise EngineBusy when every slot is taken."""
+        """Queue one request; raise EngineBusy when every slot is taken.
+
+        Invalid options raise ValueError here, before they can fail the
+        batched step of other requests.
+        """
+        options.validate()
         with self._lock:
             if self._admitted >= self.max_active:
                 raise EngineBusy(f"all {self.max_active} reply slots are busy")

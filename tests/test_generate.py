@@ -257,6 +257,14 @@ def test_stream_rejects_invalid_options(default_chatbot, field):
         next(default_chatbot.stream("你好", SamplingOptions(**{field: -5})))
 
 
+@pytest.mark.parametrize("field", ["top_k", "max_new_tokens", "seed"])
+def test_engine_rejects_invalid_options(default_chatbot, engine, field):
+    with pytest.raises(ValueError, match=field):
+        engine.submit("你好", SamplingOptions(**{field: -5}))
+    greedy = SamplingOptions(temperature=0.0)
+    assert engine.reply("你好", greedy) == default_chatbot.reply("你好", greedy)
+
+
 STREAM_PROMPTS = ["什么是ai", "你的兴趣是什么", "什么样的硬件"]
 
 

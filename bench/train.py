@@ -19,7 +19,8 @@ training tokens per second (every position of every sequence, as train.py's
 epoch line counts them), so the ratios compare equal work.
 
 Tokenising is timed twice on the whole corpus: cold (into an empty cache
-folder) and again from that cache.
+folder) and again from that cache. Segmenting --turns turns is timed in one
+process and in one worker process per core (preprocess.tokenize_many).
 """
 
 from __future__ import annotations
@@ -66,6 +67,18 @@ def time_tokenising(sources: list[str]) -> tuple[preprocess.Corpus, float, float
     return corpus, cold, warm
 
 
+def time_workers(corpus: preprocess.Corpus, turns: int) -> tuple[float, float]:
+    """Return the seconds to segment `turns` turns in one process and on all cores."""
+    texts = [preprocess.detokenize(reply) for _, reply in corpus.pairs[:turns]]
+    tokenizer = preprocess.Tokenizer()
+    seconds = []
+    for workers in (1, os.cpu_count() or 1):
+        started = time.perf_counter()
+        preprocess.tokenize_many(texts, tokenizer, workers=workers, min_texts=1)
+        seconds.append(time.perf_counter() - started)
+    return seconds[0], seconds[1]
+
+
 def time_epochs(model, initial_weights, examples, padded: bool, all_logits: bool, epochs: int, seed: int) -> float:
     """Train `epochs` epochs from `initial_weights`; return the seconds, warm-up excluded."""
     import keras
@@ -91,6 +104,7 @@ def main(argv=None) -> int:
     parser.add_argument("--pairs", type=int, default=2000, help="training pairs drawn at random from the corpus (default: %(default)s)")
     parser.add_argument("--epochs", type=int, default=1, help="epochs per variant and round (default: %(default)s)")
     parser.add_argument("--rounds", type=int, default=2, help="rounds over all variants; the median is reported (default: %(default)s)")
+    parser.add_argument("--turns", type=int, default=20000, help="turns segmented in one process and on all cores (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=42, help="(default: %(default)s)")
     args = parser.parse_args(argv)
 
@@ -103,6 +117,11 @@ def main(argv=None) -> int:
     print(
         f"tokenise {stats['files']} files, {stats['pairs']:,} pairs, {stats['tokens']:,} tokens: "
         f"cold {cold:.1f}s, cached {warm:.1f}s ({cold / warm:.0f}x)"
+    )
+    one, all_cores = time_workers(corpus, args.turns)
+    print(
+        f"segment {min(args.turns, len(corpus.pairs)):,} turns: one process {one:.1f}s, "
+        f"{os.cpu_count()} worker processes {all_cores:.1f}s ({one / all_cores:.2f}x)"
     )
 
     keras.utils.set_random_seed(args.seed)

@@ -50,6 +50,7 @@ DEFAULTS = SamplingOptions()
 MAX_INPUT_CHARS = 1000
 MAX_ACTIVE_REPLIES = 32  # rows decoded together; more requests wait in the queue
 MAX_QUEUE = 64  # waiting requests beyond this are rejected at once as busy
+STREAM_INTERVAL_S = 0.05  # shortest time between two streamed updates of one reply
 FLAG_DIR = "flagged"
 AUTH_VARIABLE = "CHATBOT_AUTH"
 
@@ -200,7 +201,7 @@ def build_demo(
         max_new_tokens: int = DEFAULTS.max_new_tokens,
         seed: int = DEFAULTS.seed,
     ):
-        """Stream the reply to `message`, growing by one token per update."""
+        """Stream the reply to `message` as it grows, ending with the whole reply."""
         request_id = uuid.uuid4().hex[:8]
         started = time.perf_counter()
         controls = {
@@ -227,7 +228,15 @@ def build_demo(
         reply = ""
         outcome = "done"
         try:
+            # The first token goes out at once; later ones are sent at most every
+            # STREAM_INTERVAL_S, because each update costs Gradio a few ms of CPU.
+            sent, last_sent = None, -STREAM_INTERVAL_S
             for reply in engine.stream(message, options):
+                now = time.perf_counter()
+                if now - last_sent >= STREAM_INTERVAL_S:
+                    sent, last_sent = reply, now
+                    yield reply
+            if reply != sent:
                 yield reply
         except EngineBusy:
             outcome = "busy"

@@ -1,6 +1,6 @@
 """Measure the time per generated token of four ways to decode, in one run.
 
-    python bench/decode.py                          # about a minute on 2 cores
+    python bench/decode.py                          # 20 s to 70 s on 2 shared cores
     python bench/decode.py --checkpoint checkpoints/faq --rounds 9
 
 The four ways, all over the same trained weights:

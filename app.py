@@ -25,6 +25,9 @@ import uuid
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# One BLAS thread: a batched decoding step is a small product, and a second
+# thread waiting for a core busy with Gradio made it 9x slower in bench/decode.py.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import gradio as gr  # noqa: E402
 

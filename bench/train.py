@@ -4,7 +4,7 @@
     python bench/train.py --data /work/shared/corpora/subtitles --pairs 5000 --rounds 3
 
 Three ways of training the default model (1 x LSTM(256), embedding 128,
-batch 16, vocabulary up to 8,000) on the same pairs, from the same initial
+batch --batch-size, vocabulary up to 8,000) on the same pairs, from the same initial
 weights:
 
     plain      every sequence padded to the longest, logits at every position
@@ -79,7 +79,9 @@ def time_workers(corpus: preprocess.Corpus, turns: int) -> tuple[float, float]:
     return seconds[0], seconds[1]
 
 
-def time_epochs(model, initial_weights, examples, padded: bool, all_logits: bool, epochs: int, seed: int) -> float:
+def time_epochs(
+    model, initial_weights, examples, padded: bool, all_logits: bool, epochs: int, seed: int, batch_size: int
+) -> float:
     """Train `epochs` epochs from `initial_weights`; return the seconds, warm-up excluded."""
     import keras
     import tensorflow as tf
@@ -88,7 +90,7 @@ def time_epochs(model, initial_weights, examples, padded: bool, all_logits: bool
     model.compile(optimizer=keras.optimizers.AdamW(3e-3, clipnorm=1.0))
     steps = train.Steps(model, tf.distribute.get_strategy(), all_logits=all_logits)
     longest = max(len(s) for s in examples.sequences) - 1 if padded else None
-    dataset = train.make_dataset(examples, 16, seed, padded_length=longest)
+    dataset = train.make_dataset(examples, batch_size, seed, padded_length=longest)
 
     steps.train_step(*next(iter(dataset)))  # traces the step
     started = time.perf_counter()
@@ -105,6 +107,7 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=1, help="epochs per variant and round (default: %(default)s)")
     parser.add_argument("--rounds", type=int, default=2, help="rounds over all variants; the median is reported (default: %(default)s)")
     parser.add_argument("--turns", type=int, default=20000, help="turns segmented in one process and on all cores (default: %(default)s)")
+    parser.add_argument("--batch-size", type=int, default=128, help="sequences per batch; train.py uses 128 for corpora of 5,000 pairs or more (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=42, help="(default: %(default)s)")
     args = parser.parse_args(argv)
 
@@ -140,7 +143,9 @@ def main(argv=None) -> int:
     seconds = {name: [] for name in VARIANTS}
     for round_number in range(1, args.rounds + 1):
         for name, (padded, all_logits) in VARIANTS.items():
-            elapsed = time_epochs(model, initial_weights, examples, padded, all_logits, args.epochs, args.seed)
+            elapsed = time_epochs(
+                model, initial_weights, examples, padded, all_logits, args.epochs, args.seed, args.batch_size
+            )
             seconds[name].append(elapsed)
             print(f"  round {round_number} {name:<9} {elapsed:6.1f}s", flush=True)
 

@@ -30,7 +30,9 @@ import json
 import logging
 import math
 import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -539,9 +541,26 @@ def print_samples(out: Path, prompts=SAMPLE_PROMPTS) -> None:
         print(f"  {prompt} -> {chatbot.reply(prompt, SamplingOptions(temperature=0.0))}")
 
 
+def _stop_on_signals() -> dict:
+    """Make Ctrl-C and SIGTERM raise KeyboardInterrupt, so both save and exit.
+
+    A process started in the background by a non-interactive shell inherits
+    SIGINT as ignored, and Python then never raises KeyboardInterrupt.
+    Return the previous handlers, for `signal.signal` to restore.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return {}  # signal handlers can only be set from the main thread
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    return {number: signal.signal(number, interrupt) for number in (signal.SIGINT, signal.SIGTERM)}
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    previous_handlers = _stop_on_signals()
     try:
         train(args)
     except CorpusError as error:
@@ -549,6 +568,9 @@ def main(argv=None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    finally:
+        for number, handler in previous_handlers.items():
+            signal.signal(number, handler)
     print("sample replies (greedy):")
     print_samples(Path(args.out))
     return 0

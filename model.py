@@ -1,7 +1,7 @@
 """The LSTM language model: definition, saved bundle, and reply generation.
 
 The Keras model reads `prompt <sep> reply <end>` sequences and predicts each
-next token. A bundle folder holds everything needed to rebuild and serve it:
+next token. A bundle folder contains everything needed to rebuild and serve it:
 
     model.keras     weights and architecture, loaded in Keras safe mode
     vocab.json      the token list (UTF-8 JSON)
@@ -404,7 +404,7 @@ class Decoder:
 
 @dataclasses.dataclass
 class SamplingOptions:
-    """How the next token is drawn. `validate()` checks the ranges."""
+    """Settings for drawing the next token, with ranges checked by `validate()`."""
 
     temperature: float = 0.7  # 0 means greedy: always the most likely token
     top_k: int = 20  # keep the k most likely tokens; 0 keeps all

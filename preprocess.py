@@ -290,7 +290,7 @@ def find_corpus_files(sources: list[str | Path]) -> list[Path]:
             if path.is_dir():
                 found = sorted(p for p in path.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file())
                 if not found:
-                    raise CorpusError(f"{path}: the folder holds no corpus file ({', '.join(SUFFIXES)})")
+                    raise CorpusError(f"{path}: the folder contains no corpus file ({', '.join(SUFFIXES)})")
                 files.extend(found)
             elif path.is_file():
                 if path.suffix.lower() not in SUFFIXES:
@@ -344,7 +344,7 @@ class _Reader:
         text = "" if text is None else str(text).strip()
         if len(text) > self.options.max_turn_chars:
             raise CorpusError(
-                f"{self.path}: line {line} holds a turn of {len(text):,} characters, more "
+                f"{self.path}: line {line} contains a turn of {len(text):,} characters, more "
                 f"than the limit of {self.options.max_turn_chars:,}; split the line or "
                 f"raise --max-turn-chars"
             )
@@ -661,7 +661,7 @@ def load_corpus(
     if not pairs:
         names = ", ".join(str(path) for path in files[:5]) + (" ..." if len(files) > 5 else "")
         raise CorpusError(
-            f"no (prompt, reply) pair left in {names}: every turn is blank or holds only "
+            f"no (prompt, reply) pair left in {names}: every turn is blank or contains only "
             "invisible characters after tokenising; add dialogues with visible text"
         )
     return Corpus(pairs, files=len(files), dialogues=dialogues, skipped_lines=skipped, cached_files=cached)

@@ -18,7 +18,7 @@ Corpus formats (chosen by extension): .yml/.yaml chatterbot YAML, .conv
 .jsonl ({"messages": [...]} or {"prompt", "response"}), .csv (header row;
 --question-column, --answer-column) and .txt (blank-line separated dialogues,
 one turn per line). A malformed line is skipped, counted and reported with
-its file and line number. A file that is not UTF-8, is empty, holds no
+its file and line number. A file that is not UTF-8, is empty, contains no
 dialogue, or is not valid YAML stops the run.
 """
 

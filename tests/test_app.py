@@ -30,13 +30,19 @@ def flag_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("flagged")
 
 
+def launch_on_loopback(demo) -> str:
+    """Start `demo` on a free 127.0.0.1 port without blocking; return its URL."""
+    _, url, _ = demo.launch(
+        server_name="127.0.0.1", server_port=None, prevent_thread_lock=True, quiet=True
+    )
+    return url
+
+
 @pytest.fixture(scope="module")
 def server(engine, flag_dir):
     demo = app.build_demo(engine, flag_dir=flag_dir)
     demo.queue(max_size=app.MAX_QUEUE)
-    _, url, _ = demo.launch(
-        server_name="127.0.0.1", server_port=None, prevent_thread_lock=True, quiet=True
-    )
+    url = launch_on_loopback(demo)
     yield url
     demo.close()
 
@@ -274,9 +280,7 @@ def test_sixteen_requests_decode_together(client, engine, monkeypatch):
 def test_full_queue_rejects_at_once(engine, monkeypatch, tmp_path):
     demo = app.build_demo(engine, flag_dir=tmp_path, concurrency_limit=1)
     demo.queue(max_size=1)
-    _, url, _ = demo.launch(
-        server_name="127.0.0.1", server_port=None, prevent_thread_lock=True, quiet=True
-    )
+    url = launch_on_loopback(demo)
     try:
         client = Client(url, verbose=False)
         gate = StepGate(engine, monkeypatch, expected=99)  # stays closed until set
@@ -301,9 +305,7 @@ def test_engine_busy_message(engine, monkeypatch, tmp_path):
     single_slot = app.ReplyEngine(engine.chatbot, max_active=1)
     demo = app.build_demo(single_slot, flag_dir=tmp_path, concurrency_limit=2)
     demo.queue(max_size=4)
-    _, url, _ = demo.launch(
-        server_name="127.0.0.1", server_port=None, prevent_thread_lock=True, quiet=True
-    )
+    url = launch_on_loopback(demo)
     try:
         client = Client(url, verbose=False)
         gate = StepGate(single_slot, monkeypatch, expected=99)  # stays closed until set

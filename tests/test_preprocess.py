@@ -248,7 +248,7 @@ def test_read_counts_beyond_reported_lines(tmp_path, caplog):
 def test_read_long_line_names_file_and_line(tmp_path):
     path = tmp_path / "long.tsv"
     path.write_text("你好\t嗨\n你好\t" + "长" * 6000 + "\n", encoding="utf-8")
-    with pytest.raises(CorpusError, match=r"long.tsv: line 2 holds a turn of 6,000 characters.*--max-turn-chars"):
+    with pytest.raises(CorpusError, match=r"long.tsv: line 2 contains a turn of 6,000 characters.*--max-turn-chars"):
         read_dialogues(path)
 
 

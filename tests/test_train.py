@@ -67,7 +67,7 @@ FAULTS = [
     ("no dialogue", "lonely.txt", "只有一句\n".encode("utf-8"), "lonely.txt: no dialogue of two or more turns"),
     ("yaml syntax", "bad.yml", b"conversations:\n- - [unclosed\n", "bad.yml: YAML syntax error at line 3"),
     ("turn before E", "early.conv", "M 你好\nE\nM 嗨\nM 好\n".encode("utf-8"), "early.conv: line 1 is a turn before any `E` line"),
-    ("long line", "long.tsv", ("你好\t" + "长" * 6000).encode("utf-8"), "long.tsv: line 1 holds a turn of 6,000 characters.*--max-turn-chars"),
+    ("long line", "long.tsv", ("你好\t" + "长" * 6000).encode("utf-8"), "long.tsv: line 1 contains a turn of 6,000 characters.*--max-turn-chars"),
     ("empty corpus", "blank.txt", "\u200b\n\x00\n".encode("utf-8"), "no \\(prompt, reply\\) pair left in .*blank.txt"),
 ]
 
